@@ -36,6 +36,9 @@ class quiet_torchscript_deprecation:  # noqa: N801 (used like a function, as tor
         for category in (FutureWarning, DeprecationWarning):
             warnings.filterwarnings("ignore", message=TORCHSCRIPT_DEPRECATION, category=category)
 
+    def __repr__(self) -> str:
+        return "TorchScript deprecation warnings hidden; every other warning still shows"
+
     def __enter__(self) -> quiet_torchscript_deprecation:
         return self
 

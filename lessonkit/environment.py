@@ -67,6 +67,8 @@ class DoctorReport:
         lines.append(f"{len(self.checks)} checks: {failed} failed, {warned} warnings")
         return "\n".join(lines)
 
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr style='background:{_COLOUR[c.status]}'><td>{c.status}</td>"
@@ -292,7 +294,9 @@ def check_libtorch() -> Check:
     config = prefix / "Torch" / "TorchConfig.cmake"
     if not config.is_file():
         return Check("LibTorch", "fail", f"no TorchConfig.cmake under {prefix}", "reinstall torch with pip or conda (the wheel ships LibTorch)")
-    return Check("LibTorch", "ok", f"CMake files in {prefix}")
+    # Relative to the torch package: the absolute path is one call away and differs per machine.
+    shown = prefix.relative_to(Path(torch.__file__).parent.parent).as_posix()
+    return Check("LibTorch", "ok", f"CMake files in {shown} (torch.utils.cmake_prefix_path)")
 
 
 #: The checks `doctor()` runs, in order.
