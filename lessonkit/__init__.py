@@ -7,6 +7,7 @@ Each module maps to a lesson concept:
 - `graph`: TorchScript graphs as pictures, DOT and clean text (`draw_graph`, `graph_of`)
 - `crosscheck`: do eager, traced, scripted, reloaded and C++ outputs agree? (`crosscheck`)
 - `tracing`: what tracing got wrong, in plain words (`trace_report`)
+- `exercises`: the checkers of the lessons' exercises (`check_*`)
 
 Importing lessonkit changes nothing: no warning filters, no matplotlib backend.
 """
@@ -14,6 +15,13 @@ Importing lessonkit changes nothing: no warning filters, no matplotlib backend.
 from .crosscheck import Comparison, CrosscheckReport, crosscheck
 from .deprecation import quiet_torchscript_deprecation
 from .environment import Check, DoctorReport, doctor
+from .exercises import (
+    ExerciseError,
+    check_any_batch_size,
+    check_halve_until_small,
+    check_scriptable_classifier,
+    check_sign_gate,
+)
 from .graph import Graph, code_of, draw_graph, graph_of, graph_text
 from .tracing import TraceProblem, TraceReport, trace_report
 
@@ -22,9 +30,14 @@ __all__ = [
     "Comparison",
     "CrosscheckReport",
     "DoctorReport",
+    "ExerciseError",
     "Graph",
     "TraceProblem",
     "TraceReport",
+    "check_any_batch_size",
+    "check_halve_until_small",
+    "check_scriptable_classifier",
+    "check_sign_gate",
     "code_of",
     "crosscheck",
     "doctor",

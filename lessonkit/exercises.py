@@ -1,0 +1,155 @@
+"""Checkers for the lessons' exercises.
+
+Each `check_*` function runs the student's answer for real (traces it, scripts it,
+compares it with what it should compute) and either prints what was achieved or
+raises `ExerciseError` with a hint aimed at the mistake it found.
+"""
+
+from __future__ import annotations
+
+import warnings
+import torch
+from torch import nn
+
+from .crosscheck import crosscheck
+from .graph import graph_of
+
+
+class ExerciseError(AssertionError):
+    """The answer is not right yet; the message says what to change."""
+
+
+def _passed(message: str) -> None:
+    print(f"Correct! {message}")
+
+
+def _trace_recording(model: nn.Module, example: torch.Tensor) -> tuple[torch.jit.ScriptModule, list[str]]:
+    """Trace, returning the trace and the TracerWarning messages (which are shown as well)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", torch.jit.TracerWarning)
+        try:
+            traced = torch.jit.trace(model, example)
+        except Exception as exc:
+            raise ExerciseError(f"torch.jit.trace failed on your model: {type(exc).__name__}: {exc}") from exc
+    tracer = []
+    for w in caught:
+        if issubclass(w.category, torch.jit.TracerWarning):
+            tracer.append(str(w.message).split(".")[0])
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return traced, tracer
+
+
+def _require_module(model: object, what: str) -> nn.Module:
+    if isinstance(model, type) and issubclass(model, nn.Module):
+        raise ExerciseError(f"pass an instance, e.g. {model.__name__}(), not the class itself")
+    if not isinstance(model, nn.Module):
+        raise ExerciseError(f"expected {what} (an nn.Module), got {type(model).__name__}")
+    return model
+
+
+def sign_gate_reference(x: torch.Tensor) -> torch.Tensor:
+    """What the SignGate of lesson 01 computes: 2x if x sums to more than 0, else x - 1."""
+    return x * 2 if x.sum() > 0 else x - 1
+
+
+def check_sign_gate(model: nn.Module) -> None:
+    """Lesson 01: a SignGate whose single trace is right for both signs of the input."""
+    model = _require_module(model, "your SignGate")
+    if isinstance(model, torch.jit.ScriptModule):
+        raise ExerciseError("pass the eager SignGate(): the checker traces it itself, with a positive example")
+    traced, tracer = _trace_recording(model, torch.ones(2, 3))
+    if any("Python boolean" in m for m in tracer):
+        raise ExerciseError(
+            "forward still turns a tensor into a Python bool (an `if` on a tensor), so tracing recorded one branch. "
+            "Compute both results and choose with torch.where(x.sum() > 0, x * 2, x - 1)."
+        )
+    cases = [torch.ones(2, 3), -torch.ones(2, 3), torch.zeros(2, 3), torch.randn(4, 5) + 3, torch.randn(4, 5) - 3]
+    eager = crosscheck(sign_gate_reference, {"your model": model}, cases)
+    if not eager.ok:
+        bad = eager.failures()[0]
+        raise ExerciseError(
+            f"your model computes something else than the SignGate even before tracing (input {bad.input_index}: "
+            f"{bad.error}); it must return x * 2 when x.sum() > 0 and x - 1 otherwise"
+        )
+    report = crosscheck(sign_gate_reference, {"trace": traced}, cases)
+    if not report.ok:
+        bad = report.failures()[0]
+        raise ExerciseError(f"the trace is wrong on input {bad.input_index} ({bad.error}): is some value still fixed at trace time?")
+    _passed(f"one trace, made with a positive example, is right on all {len(cases)} inputs, negative sums included.")
+
+
+def check_any_batch_size(model: nn.Module) -> None:
+    """Lesson 01: a model whose trace (made with batch 2) works for any batch size."""
+    model = _require_module(model, "your model")
+    model.eval()
+    traced, tracer = _trace_recording(model, torch.randn(2, 3, 4))
+    if any("Python integer" in m or "Python number" in m for m in tracer):
+        raise ExerciseError(
+            "forward still turns a size into a Python int (e.g. int(x.shape[0])), which the trace stores as a constant. "
+            "Let the shape stay symbolic: x.flatten(1), or x.view(x.size(0), -1), or -1 for the batch dimension."
+        )
+    batches = [torch.randn(n, 3, 4) for n in (1, 2, 5, 16)]
+    for batch in batches:
+        try:
+            with torch.no_grad():
+                model(batch)
+        except Exception as exc:
+            raise ExerciseError(
+                f"your model fails on a batch of {batch.shape[0]} even before tracing ({exc}): "
+                "is a batch size written into forward?"
+            ) from exc
+    report = crosscheck(model, {"trace": traced}, batches)
+    if not report.ok:
+        bad = report.failures()[0]
+        n = batches[bad.input_index].shape[0]
+        raise ExerciseError(f"the trace fails for a batch of {n}: {bad.error}. Is the batch size still fixed somewhere in forward?")
+    outputs = [traced(b).shape for b in batches]
+    if any(shape[0] != b.shape[0] for shape, b in zip(outputs, batches)):
+        raise ExerciseError(f"the output should have one row per sample; got shapes {[tuple(s) for s in outputs]}")
+    _passed("the trace made with a batch of 2 gives the eager answers for batches of 1, 2, 5 and 16.")
+
+
+def halve_until_small_reference(x: torch.Tensor) -> torch.Tensor:
+    """What HalveUntilSmall of lesson 02 computes: halve x until its norm is at most 1."""
+    while x.norm() > 1:
+        x = x / 2
+    return x
+
+
+def check_halve_until_small(scripted: object) -> None:
+    """Lesson 02: a scripted module whose loop runs as many times as each input needs."""
+    if isinstance(scripted, torch.jit.TopLevelTracedModule):
+        raise ExerciseError("this is a trace: tracing unrolled the loop for the example input. Use torch.jit.script(HalveUntilSmall()).")
+    if not isinstance(scripted, torch.jit.ScriptModule):
+        what = type(scripted).__name__
+        raise ExerciseError(f"expected the scripted module, got {what}: pass torch.jit.script(HalveUntilSmall())")
+    if "prim::Loop" not in graph_of(scripted).kinds():
+        raise ExerciseError("the scripted graph has no prim::Loop: write the loop as `while x.norm() > 1:` inside forward")
+    cases = [torch.full((3,), 0.1), torch.full((3,), 5.0), torch.full((2, 2), 300.0), torch.randn(10) * 1000]
+    report = crosscheck(halve_until_small_reference, {"yours": scripted}, cases)
+    if not report.ok:
+        bad = report.failures()[0]
+        raise ExerciseError(f"wrong result for input {bad.input_index} ({bad.error}): halve while the norm is greater than 1, then return x")
+    rounds = [int(torch.ceil(torch.log2(x.norm())).clamp(min=0)) for x in cases]
+    _passed(f"the scripted loop ran {rounds} times for these inputs, as each needs, and matches Python on all of them.")
+
+
+def check_scriptable_classifier(scripted: object, eager: nn.Module) -> None:
+    """Lesson 02: a classifier that scripts, with an exported `predict` returning class indices."""
+    _require_module(eager, "your eager classifier")
+    if not isinstance(scripted, torch.jit.ScriptModule):
+        raise ExerciseError(f"expected torch.jit.script(model), got {type(scripted).__name__}")
+    if not hasattr(scripted, "predict"):
+        raise ExerciseError(
+            "the scripted module has no `predict`: scripting compiles forward and what it calls; "
+            "decorate predict with @torch.jit.export to compile it too"
+        )
+    inputs = [torch.randn(n, 4) for n in (1, 3, 8)]
+    logits = crosscheck(eager, {"scripted forward": scripted}, inputs)
+    if not logits.ok:
+        raise ExerciseError(f"scripted forward differs from the eager one: {logits.failures()[0].error}")
+    classes = crosscheck(lambda x: eager(x).argmax(dim=1), {"scripted predict": scripted.predict}, inputs)
+    if not classes.ok:
+        raise ExerciseError(f"predict should return forward(x).argmax(dim=1), the class index of each row: {classes.failures()[0].error}")
+    _passed("forward compiles without lambdas or **kwargs, and predict is exported and returns class indices.")
+
