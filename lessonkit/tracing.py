@@ -22,6 +22,7 @@ import torch
 from .crosscheck import CrosscheckReport, crosscheck
 
 _TORCH_DIR = str(Path(torch.__file__).parent)
+_LESSONKIT_DIR = str(Path(__file__).parent)
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,28 @@ def _user_frame(node: torch.Node) -> tuple[str, int, str] | None:
     """The first frame of a traced node's Python stack that is not inside torch."""
     for line in str(node.sourceRange()).splitlines():
         match = re.match(r"\s*(.+)\((\d+)\): (\S+)$", line)
-        if match and not match.group(1).startswith(_TORCH_DIR):
+        if not match:
+            continue
+        if match.group(1).startswith(str(Path(_TORCH_DIR) / "jit")):
+            return None  # reached torch.jit.trace itself: the frames beyond are the caller's, not forward's
+        if not match.group(1).startswith((_TORCH_DIR, _LESSONKIT_DIR)):
             return match.group(1), int(match.group(2)), match.group(3)
     return None
 
 
 def _node_where(module: torch.nn.Module, node: torch.Node) -> str:
+    """The line of the student's forward that made this node, else the submodule it came from."""
     frame = _user_frame(node)
-    if frame is None:
-        return ""
-    filename, lineno, _ = frame
-    return _where(filename, lineno, _function_at(module, filename, lineno))
+    if frame is not None:
+        filename, lineno, _ = frame
+        return _where(filename, lineno, _function_at(module, filename, lineno))
+    scope = node.scopeName().replace("__module.", "")
+    if scope and scope != "__module":
+        try:
+            return f"submodule {scope} ({type(module.get_submodule(scope)).__name__})"
+        except AttributeError:
+            return f"submodule {scope}"
+    return ""
 
 
 def _nodes(block: torch.Block) -> list[torch.Node]:

@@ -101,6 +101,14 @@ def test_dropout_in_training_mode_and_the_fix():
     assert not any(issubclass(w.category, torch.jit.TracerWarning) for w in shown)
 
 
+def test_dropout_of_a_sequential_is_named_by_submodule():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+    report, _ = _report(net, torch.randn(3, 4))
+    dropout = next(p for p in report.problems if p.kind == "dropout traced in training mode")
+    assert dropout.where == "submodule 1 (Dropout)"
+
+
 def test_torchvision_models_trace_cleanly(resnet18, mobilenet):
     for model in (resnet18, mobilenet):
         report, _ = _report(model, torch.randn(1, 3, 64, 64), check_inputs=[torch.randn(2, 3, 80, 80)])
