@@ -39,7 +39,7 @@ class Node:
     """One op of the graph (or one of its inputs or outputs)."""
 
     id: str
-    kind: str  # "aten::linear", "prim::If", or "input" / "output"
+    kind: str  # "aten::linear", "prim::If"; "input", "output", or "block" for an empty If/Loop block
     label: str  # what the picture shows: "linear", "if", "x"
     inputs: tuple[str, ...]  # names of the values it reads
     outputs: tuple[str, ...]  # names of the values it makes
@@ -78,8 +78,8 @@ class Graph:
         return next(n for n in self.nodes if n.id == node_id)
 
     def kinds(self) -> list[str]:
-        """The op kinds in graph order (inputs and outputs left out)."""
-        return [n.kind for n in self.nodes if n.kind not in ("input", "output")]
+        """The op kinds in graph order (inputs, outputs and empty-block nodes left out)."""
+        return [n.kind for n in self.nodes if n.kind not in ("input", "output", "block")]
 
     def __repr__(self) -> str:
         return f"<Graph: {len(self.nodes)} nodes, {len(self.edges)} edges, {len(self.groups)} groups>"
@@ -210,11 +210,19 @@ def graph_of(obj: Drawable, *, inline: bool = True, hide_constants: bool = True)
                         producers[b_in.unique()] = (node_id,)
                     b_outs = b_outs[1:]  # the first block output is the loop condition
                 members = walk(b, gid)
+                result_producers = [producers.get(bo.unique(), ()) for bo in b_outs]
+                if not members:
+                    # An empty block (`return x` in a branch) still is a path: show it as one node
+                    # that hands the block's results on, so that both branches are visible.
+                    names = [_short(v.debugName()) for v in b_outs]
+                    label = "pass-through" if not names or any(n.isdigit() for n in names) else "returns " + ", ".join(names)
+                    members = [add_node("block", label, b_outs, [], gid)]
+                    result_producers = [(members[0],)] * len(b_outs)
                 inside = set(members)
                 fed = {e.target for e in out.edges if e.target in inside and (e.source in inside or e.source == node_id)}
                 out.edges.extend(Edge(node_id, m, control=True) for m in members if m not in fed)
-                for o, bo in zip(tn.outputs(), b_outs):
-                    results[o.unique()].extend(producers.get(bo.unique(), ()))
+                for o, made_by in zip(tn.outputs(), result_producers):
+                    results[o.unique()].extend(made_by)
             for o in tn.outputs():
                 producers[o.unique()] = tuple(dict.fromkeys(results[o.unique()])) or (node_id,)
         return made
@@ -235,7 +243,7 @@ _FAMILIES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     ("normalization / dropout", "#d1e5f0", ("batch_norm", "layer_norm", "group_norm", "instance_norm", "dropout", "feature_dropout"), ()),
     ("activation", "#b8e186", ("relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "hardswish", "hardsigmoid", "silu", "elu", "leaky_relu", "hardtanh"), ()),
     ("pooling", "#92c5de", ("max_pool", "avg_pool", "adaptive_"), ()),
-    ("control flow", "#fee08b", (), ("If", "Loop", "RaiseException")),
+    ("control flow", "#fee08b", (), ("If", "Loop", "RaiseException", "block")),
     ("shape", "#e0e0e0", (), ("view", "reshape", "flatten", "size", "cat", "stack", "transpose", "permute", "squeeze", "unsqueeze", "select", "slice", "len", "getitem", "dim", "contiguous", "expand", "t")),
     ("constants / plumbing", "#ffffff", (), tuple(k.split("::")[1] for k in PLUMBING)),
     ("input / output", "#c2a5cf", (), ("input", "output")),

@@ -60,6 +60,23 @@ def _trace_gate(gate):
         return torch.jit.trace(gate, torch.ones(1, 4))
 
 
+def test_an_empty_branch_is_drawn_as_a_node_that_hands_its_value_through():
+    def gate(x: torch.Tensor) -> torch.Tensor:
+        if x.sum() > 0:
+            return x
+        return -x
+
+    graph = lessonkit.graph_of(torch.jit.script(gate))
+    then = next(g for g in graph.groups if g.label == "then")
+    (placeholder,) = [n for n in graph.nodes if n.group == then.id]
+    assert placeholder.kind == "block" and placeholder.label == "returns x"
+    x = next(n.id for n in graph.nodes if n.kind == "input")
+    out = next(n.id for n in graph.nodes if n.kind == "output")
+    assert any(e.source == x and e.target == placeholder.id for e in graph.edges)
+    assert any(e.source == placeholder.id and e.target == out for e in graph.edges)
+    assert "block" not in graph.kinds()
+
+
 def test_traced_branch_has_no_if(gate):
     traced = _trace_gate(gate)
     kinds = _ops(lessonkit.graph_of(traced))
