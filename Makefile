@@ -13,7 +13,7 @@ NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # JupyterLab refuses to run as root unless told to (containers, CI).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: help setup lab test notebooks doctor images clean
+.PHONY: help setup lab test notebooks doctor images bench clean
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/"
@@ -21,6 +21,7 @@ help:
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=... for some of them)"
 	@echo "make doctor     check Python, PyTorch, compiler, CMake and LibTorch"
 	@echo "make images     redraw the pictures in images/"
+	@echo "make bench      print how long graph drawing and each lesson take"
 	@echo "make clean      remove .venv, build folders and lesson artifacts"
 
 # Which interpreter the set-up uses: the venv's once it exists, $(PYTHON) before.
@@ -55,6 +56,9 @@ doctor: setup
 
 images: setup
 	$(BIN)/python images/make_images.py
+
+bench: setup
+	$(BIN)/python -m lessonkit.bench all
 
 clean:
 	rm -rf $(VENV) notebooks/artifacts cpp_demo/build .pytest_cache

@@ -378,7 +378,7 @@ def draw_graph(
         rad = 0.0 if abs(y0 - y1) <= dy * 1.01 or x0 != x1 else 0.35
         ax.add_artist(
             FancyArrowPatch(
-                (x0, y0 - box_h / 2), (x1, y1 + box_h / 2), arrowstyle="-|>", mutation_scale=8,
+                (x0, y0 - box_h / 2), (x1, y1 + box_h / 2), arrowstyle="-|>", mutation_scale=8, shrinkA=0, shrinkB=0,
                 connectionstyle=f"arc3,rad={rad}", lw=0.8, color="#999999" if e.control else "#444444",
                 ls="--" if e.control else "-", zorder=1,
             )
