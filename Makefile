@@ -13,13 +13,14 @@ NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # JupyterLab refuses to run as root unless told to (containers, CI).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: help setup lab test notebooks doctor images bench clean
+.PHONY: help setup lab test notebooks doctor cpp images bench clean
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/"
 	@echo "make test       set up .venv if needed, then run every test (pytest + nbval)"
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=... for some of them)"
 	@echo "make doctor     check Python, PyTorch, compiler, CMake and LibTorch"
+	@echo "make cpp        build cpp_demo (run_model, hello) against the installed PyTorch"
 	@echo "make images     redraw the pictures in images/"
 	@echo "make bench      print how long graph drawing and each lesson take"
 	@echo "make clean      remove .venv, build folders and lesson artifacts"
@@ -53,6 +54,9 @@ notebooks: setup
 
 doctor: setup
 	$(BIN)/python -m lessonkit doctor
+
+cpp: setup
+	$(BIN)/python -m lessonkit build-cpp
 
 images: setup
 	$(BIN)/python images/make_images.py

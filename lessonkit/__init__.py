@@ -8,10 +8,12 @@ Each module maps to a lesson concept:
 - `crosscheck`: do eager, traced, scripted, reloaded and C++ outputs agree? (`crosscheck`)
 - `tracing`: what tracing got wrong, in plain words (`trace_report`)
 - `exercises`: the checkers of the lessons' exercises (`check_*`)
+- `cpp`: build cpp_demo with CMake and run its programs (`cpp.build`, `cpp.run`, `cpp.candidate`)
 
 Importing lessonkit changes nothing: no warning filters, no matplotlib backend.
 """
 
+from . import cpp
 from .crosscheck import Comparison, CrosscheckReport, crosscheck
 from .deprecation import quiet_torchscript_deprecation
 from .environment import Check, DoctorReport, doctor
@@ -39,6 +41,7 @@ __all__ = [
     "check_scriptable_classifier",
     "check_sign_gate",
     "code_of",
+    "cpp",
     "crosscheck",
     "doctor",
     "draw_graph",

@@ -1,0 +1,287 @@
+// run_model: run a TorchScript model on inputs saved from Python, save its outputs for Python.
+//
+//   run_model MODEL.pt INPUTS.pt OUTPUTS.pt [--repeat N] [--threads N]
+//
+// MODEL.pt    a TorchScript archive (torch.jit.save, or .save() on a traced or scripted module)
+// INPUTS.pt   a list of tensors written by Python's torch.save([x1, x2, ...]): forward's arguments
+// OUTPUTS.pt  written with torch::pickle_save: Python's torch.load reads it (a tensor, or a tuple)
+// --repeat N  call forward N times after one warm-up call and print the median and minimum latency
+// --threads N the number of threads LibTorch's operators may use
+//
+// Every failure prints one line starting with "error:" and exits with status 1 (2 for bad
+// arguments); OUTPUTS.pt is only written, whole, when everything worked.
+#include <ATen/Parallel.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/script.h>
+#include <torch/serialize.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Args {
+  std::string model, inputs, outputs;
+  int repeat = 1;
+  std::optional<int> threads;
+};
+
+// A failure to report: one line for the user, an exit status for the shell.
+struct Failure {
+  std::string message;
+  int status = 1;
+};
+
+constexpr const char* kUsage = "usage: run_model MODEL.pt INPUTS.pt OUTPUTS.pt [--repeat N] [--threads N]";
+
+int positive_int(const std::string& option, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    int value = std::stoi(text, &used);
+    if (used == text.size() && value >= 1) return value;
+  } catch (const std::exception&) {
+  }
+  throw Failure{option + " needs a whole number of at least 1, got '" + text + "'\n" + kUsage, 2};
+}
+
+Args parse(int argc, const char* argv[]) {
+  Args args;
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--repeat" || arg == "--threads") {
+      if (i + 1 >= argc) throw Failure{arg + " needs a value\n" + kUsage, 2};
+      int value = positive_int(arg, argv[++i]);
+      if (arg == "--repeat") args.repeat = value; else args.threads = value;
+    } else if (arg == "-h" || arg == "--help") {
+      throw Failure{kUsage, 2};
+    } else if (arg.rfind("--", 0) == 0) {
+      throw Failure{"unknown option " + arg + "\n" + kUsage, 2};
+    } else {
+      files.push_back(arg);
+    }
+  }
+  if (files.size() != 3) {
+    throw Failure{"expected 3 files (model, inputs, outputs), got " + std::to_string(files.size()) + "\n" + kUsage, 2};
+  }
+  args.model = files[0];
+  args.inputs = files[1];
+  args.outputs = files[2];
+  return args;
+}
+
+// The first sentence of a c10::Error, without the C++ backtrace and advice LibTorch appends.
+std::string first_line(const c10::Error& e) {
+  std::string text = e.what_without_backtrace();
+  std::string line = text.substr(0, text.find('\n'));
+  if (line.empty()) line = text;
+  std::size_t stop = line.find(". ");
+  return stop == std::string::npos ? line : line.substr(0, stop + 1);
+}
+
+// Errors from running TorchScript code (std::runtime_error, not always c10::Error) start with a
+// TorchScript traceback and end with the real cause: keep that last line.
+std::string cause(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    std::size_t start = line.find_first_not_of(" \t");
+    if (start != std::string::npos) last = line.substr(start);
+  }
+  return last.empty() ? text : last;
+}
+
+void require_file(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Failure{what + " file not found: " + path};
+  if (!fs::is_regular_file(path, ec)) throw Failure{what + " is not a file: " + path};
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure{"cannot read " + path};
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The names of the extra files stored in the archive ("extra/NAME").
+torch::jit::ExtraFilesMap extra_file_names(const std::string& path) {
+  torch::jit::ExtraFilesMap names;
+  caffe2::serialize::PyTorchStreamReader reader(path);
+  for (const std::string& record : reader.getAllRecords()) {
+    if (record.rfind("extra/", 0) == 0) names[record.substr(6)] = "";
+  }
+  return names;
+}
+
+torch::jit::script::Module load_model(const std::string& path, torch::jit::ExtraFilesMap& extra) {
+  require_file(path, "model");
+  try {
+    extra = extra_file_names(path);
+    return torch::jit::load(path, torch::kCPU, extra);
+  } catch (const c10::Error& e) {
+    std::string why = first_line(e);
+    if (why.find("constants.pkl") != std::string::npos) {
+      throw Failure{path + " is not a TorchScript archive but a torch.save() pickle of a Python model. "
+                    "Save it for C++ with torch.jit.save(torch.jit.script(model), path) or traced.save(path)."};
+    }
+    if (why.find("zip archive") != std::string::npos || why.find("central directory") != std::string::npos) {
+      throw Failure{path + " is not a TorchScript archive (not a complete zip file: " + why + ")"};
+    }
+    throw Failure{"cannot load the model " + path + ": " + why};
+  }
+}
+
+std::vector<torch::jit::IValue> load_inputs(const std::string& path) {
+  require_file(path, "inputs");
+  torch::jit::IValue saved;
+  try {
+    saved = torch::pickle_load(read_bytes(path));
+  } catch (const c10::Error& e) {
+    throw Failure{"cannot read the inputs " + path + " (write them with torch.save([tensor, ...], path)): " + first_line(e)};
+  }
+  if (saved.isTensor()) return {saved};
+  if (!saved.isList() && !saved.isTuple()) {
+    throw Failure{"the inputs " + path + " hold a " + saved.tagKind() + "; write a list of tensors with torch.save([x], path)"};
+  }
+  std::vector<torch::jit::IValue> inputs = saved.isList() ? saved.toListRef().vec() : saved.toTupleRef().elements().vec();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].isTensor()) {
+      throw Failure{"input " + std::to_string(i) + " in " + path + " is a " + inputs[i].tagKind() + ", not a tensor"};
+    }
+  }
+  return inputs;
+}
+
+std::string describe(const at::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes() << ' ' << t.scalar_type();
+  return out.str();
+}
+
+// Outputs become tensors and (nested) tuples of tensors: what torch.load(weights_only=True)
+// reads. A list becomes a tuple (LibTorch pickles lists in a form the safe loader refuses);
+// a dict of tensors stays a dict.
+torch::jit::IValue to_saveable(const torch::jit::IValue& out) {
+  if (out.isTensor()) return out;
+  if (out.isGenericDict()) {
+    for (const auto& item : out.toGenericDict()) {
+      if (!item.value().isTensor()) throw Failure{std::string("the model returned a dict holding a ") + item.value().tagKind()};
+    }
+    return out;
+  }
+  std::vector<torch::jit::IValue> items;
+  if (out.isTuple()) {
+    items = out.toTupleRef().elements().vec();
+  } else if (out.isList()) {
+    items = out.toListRef().vec();
+  } else {
+    throw Failure{std::string("the model returned a ") + out.tagKind() + "; run_model saves tensors, and tuples, lists and dicts of them"};
+  }
+  for (auto& item : items) item = to_saveable(item);
+  return c10::ivalue::Tuple::create(std::move(items));
+}
+
+// "[5, 3] Float" for a tensor; nested outputs are described item by item.
+void print_outputs(const torch::jit::IValue& out, const std::string& name) {
+  if (out.isTensor()) {
+    std::cout << name << ": " << describe(out.toTensor()) << '\n';
+  } else if (out.isTuple()) {
+    const auto& items = out.toTupleRef().elements();
+    for (std::size_t i = 0; i < items.size(); ++i) print_outputs(items[i], name + "[" + std::to_string(i) + "]");
+  } else {
+    for (const auto& item : out.toGenericDict()) print_outputs(item.value(), name + "['" + item.key().toStringRef() + "']");
+  }
+}
+
+void save_outputs(const torch::jit::IValue& outputs, const std::string& path) {
+  std::vector<char> bytes = torch::pickle_save(outputs);
+  // Write beside the target, then rename: a failure never leaves a partial OUTPUTS.pt.
+  std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary);
+    if (!out) throw Failure{"cannot write the outputs to " + path + " (does the folder exist, and may we write there?)"};
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      out.close();
+      fs::remove(partial);
+      throw Failure{"writing " + path + " failed (disk full?)"};
+    }
+  }
+  std::error_code ec;
+  fs::rename(partial, path, ec);
+  if (ec) {
+    fs::remove(partial);
+    throw Failure{"cannot write the outputs to " + path + ": " + ec.message()};
+  }
+}
+
+int run(const Args& args) {
+  if (args.threads) at::set_num_threads(*args.threads);
+  torch::jit::ExtraFilesMap extra;
+  torch::jit::script::Module model = load_model(args.model, extra);
+  model.eval();
+  std::vector<torch::jit::IValue> inputs = load_inputs(args.inputs);
+
+  std::cout << "model:   " << args.model << " (" << extra.size() << " extra file" << (extra.size() == 1 ? "" : "s") << ")\n";
+  for (const auto& [name, content] : extra) {
+    std::string shown = content.size() > 200 ? content.substr(0, 200) + "..." : content;
+    std::replace(shown.begin(), shown.end(), '\n', ' ');
+    std::cout << "  extra/" << name << ": " << shown << '\n';
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) std::cout << "input " << i << ": " << describe(inputs[i].toTensor()) << '\n';
+
+  torch::InferenceMode guard;
+  auto call = [&] {
+    try {
+      return model.forward(inputs);
+    } catch (const c10::Error& e) {
+      throw Failure{"the model rejected the inputs: " + cause(e.what_without_backtrace())};
+    } catch (const std::exception& e) {  // errors raised inside TorchScript code
+      throw Failure{"the model rejected the inputs: " + cause(e.what())};
+    }
+  };
+  torch::jit::IValue outputs = call();
+  if (args.repeat > 1) {
+    std::vector<double> ms;
+    for (int i = 0; i < args.repeat; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      outputs = call();
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::cout << "latency: median " << ms[ms.size() / 2] << " ms, min " << ms.front() << " ms over " << args.repeat
+              << " calls, " << at::get_num_threads() << " threads\n";
+  }
+  torch::jit::IValue saveable = to_saveable(outputs);
+  print_outputs(saveable, "output");
+  save_outputs(saveable, args.outputs);
+  std::cout << "wrote:   " << args.outputs << '\n';
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, const char* argv[]) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const Failure& f) {
+    std::cerr << "error: " << f.message << '\n';
+    return f.status;
+  } catch (const c10::Error& e) {
+    std::cerr << "error: " << first_line(e) << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+}
