@@ -13,7 +13,7 @@ NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 # JupyterLab refuses to run as root unless told to (containers, CI).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: help setup lab test notebooks doctor cpp images bench clean
+.PHONY: help setup lab test notebooks doctor cpp cpp-cpu-wheel images bench clean
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/"
@@ -21,6 +21,7 @@ help:
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=... for some of them)"
 	@echo "make doctor     check Python, PyTorch, compiler, CMake and LibTorch"
 	@echo "make cpp        build cpp_demo (run_model, hello) against the installed PyTorch"
+	@echo "make cpp-cpu-wheel  prove cpp_demo builds against a CPU-only torch, in a venv of its own"
 	@echo "make images     redraw the pictures in images/"
 	@echo "make bench      print how long graph drawing and each lesson take"
 	@echo "make clean      remove .venv, build folders and lesson artifacts"
@@ -58,6 +59,18 @@ doctor: setup
 cpp: setup
 	$(BIN)/python -m lessonkit build-cpp
 
+# The C++ build with a CPU-only torch (find_package(Torch), no CUDA anywhere), in .venv-cpu.
+# Here torch==2.13.0 is a +cpu wheel; elsewhere add CPU_INDEX="--index-url https://download.pytorch.org/whl/cpu".
+CPU_VENV  ?= .venv-cpu
+CPU_TORCH ?= torch==2.13.0
+CPU_INDEX ?=
+cpp-cpu-wheel:
+	@[ -x $(CPU_VENV)/bin/python ] || $(PYTHON) -m venv $(CPU_VENV)
+	$(CPU_VENV)/bin/python -m pip install --quiet $(CPU_TORCH) numpy $(CPU_INDEX)
+	$(CPU_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	@$(CPU_VENV)/bin/python -c "import sys, torch; sys.exit(0 if torch.version.cuda is None else 'torch ' + torch.__version__ + ' is a CUDA build: add CPU_INDEX=\"--index-url https://download.pytorch.org/whl/cpu\"')"
+	$(CPU_VENV)/bin/python -m lessonkit build-cpp --check
+
 images: setup
 	$(BIN)/python images/make_images.py
 
@@ -65,4 +78,4 @@ bench: setup
 	$(BIN)/python -m lessonkit.bench all
 
 clean:
-	rm -rf $(VENV) notebooks/artifacts cpp_demo/build .pytest_cache
+	rm -rf $(VENV) $(CPU_VENV) notebooks/artifacts cpp_demo/build .pytest_cache

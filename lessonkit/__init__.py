@@ -20,7 +20,10 @@ from .environment import Check, DoctorReport, doctor
 from .exercises import (
     ExerciseError,
     check_any_batch_size,
+    check_frozen,
     check_halve_until_small,
+    check_runs_in_cpp,
+    check_saved_with_metadata,
     check_scriptable_classifier,
     check_sign_gate,
 )
@@ -37,7 +40,10 @@ __all__ = [
     "TraceProblem",
     "TraceReport",
     "check_any_batch_size",
+    "check_frozen",
     "check_halve_until_small",
+    "check_runs_in_cpp",
+    "check_saved_with_metadata",
     "check_scriptable_classifier",
     "check_sign_gate",
     "code_of",

@@ -28,6 +28,8 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from .crosscheck import CrosscheckReport, crosscheck
+from .deprecation import quiet_torchscript_deprecation
 from .environment import cuda_toolkit_dir
 
 CPP_DEMO = Path(__file__).resolve().parents[1] / "cpp_demo"
@@ -227,3 +229,13 @@ def candidate(model_path: str | Path, *, threads: int | None = None) -> Callable
         return run(model_path, inputs, threads=threads)
 
     return run_in_cpp
+
+
+def smoke_test() -> CrosscheckReport:
+    """Trace a small model, run it with run_model, and compare with Python: does the C++ side work?"""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval()
+    with tempfile.TemporaryDirectory(prefix="lessonkit-smoke-") as tmp, quiet_torchscript_deprecation():
+        path = Path(tmp) / "smoke.pt"
+        torch.jit.trace(model, torch.randn(2, 4)).save(str(path))
+        return crosscheck(model, {f"C++ (LibTorch {torch.__version__})": candidate(path)}, [torch.randn(2, 4), torch.randn(7, 4)])

@@ -8,6 +8,7 @@ raises `ExerciseError` with a hint aimed at the mistake it found.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 import torch
 from torch import nn
 
@@ -153,3 +154,79 @@ def check_scriptable_classifier(scripted: object, eager: nn.Module) -> None:
         raise ExerciseError(f"predict should return forward(x).argmax(dim=1), the class index of each row: {classes.failures()[0].error}")
     _passed("forward compiles without lambdas or **kwargs, and predict is exported and returns class indices.")
 
+
+
+def check_saved_with_metadata(path: str | Path, class_names: list[str]) -> None:
+    """Lesson 03: a TorchScript file carrying classes.txt and input_shape.txt as extra files."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExerciseError(f"there is no file {path}: save the scripted module with scripted.save('{path}', _extra_files=...)")
+    files = {"classes.txt": "", "input_shape.txt": ""}
+    try:
+        loaded = torch.jit.load(str(path), _extra_files=files)
+    except RuntimeError as exc:
+        if "constants.pkl" in str(exc):
+            raise ExerciseError("this file is a torch.save() pickle, which C++ cannot load: save the scripted module with .save() or torch.jit.save") from exc
+        raise ExerciseError(f"torch.jit.load cannot read {path}: {str(exc).splitlines()[0]}") from exc
+    # torch.jit.load fills in bytes.
+    text = {name: value.decode() if isinstance(value, bytes) else value for name, value in files.items()}
+    for name, content in text.items():
+        if not content:
+            raise ExerciseError(f"the archive has no extra file {name}: pass _extra_files={{'{name}': ...}} to save()")
+    saved = text["classes.txt"].strip().splitlines()
+    if saved != list(class_names):
+        raise ExerciseError(f"classes.txt should hold the class names one per line, in order: got {saved[:4]}...")
+    try:
+        shape = [int(part) for part in text["input_shape.txt"].strip().split(",")]
+    except ValueError as exc:
+        raise ExerciseError(f"input_shape.txt should be comma-separated whole numbers like 1,1,8,8; got {text['input_shape.txt']!r}") from exc
+    with torch.no_grad():
+        try:
+            out = loaded(torch.randn(shape))
+        except RuntimeError as exc:
+            raise ExerciseError(f"the model does not accept an input of the saved shape {shape}: {str(exc).splitlines()[-1]}") from exc
+    if out.shape[-1] != len(class_names):
+        raise ExerciseError(f"the model gives {out.shape[-1]} scores per input but classes.txt names {len(class_names)} classes")
+    _passed(f"a TorchScript archive with {len(saved)} class names and the input shape {shape}, which the model accepts.")
+
+
+def check_frozen(frozen: object, eager: nn.Module, example: torch.Tensor) -> None:
+    """Lesson 03: a frozen module: weights folded in as constants, the same outputs as eager."""
+    if not isinstance(frozen, torch.jit.ScriptModule):
+        raise ExerciseError(f"expected a frozen ScriptModule, got {type(frozen).__name__}: torch.jit.freeze(torch.jit.script(model.eval()))")
+    kinds = graph_of(frozen, hide_constants=False).kinds()
+    if "prim::GetAttr" in kinds:
+        raise ExerciseError("the graph still reads its weights as attributes (prim::GetAttr): pass the scripted module through torch.jit.freeze")
+    if "aten::dropout" in kinds:
+        raise ExerciseError("dropout is still in the graph: call .eval() on the model before scripting and freezing it")
+    report = crosscheck(eager.eval(), {"frozen": frozen}, [example, torch.randn_like(example)])
+    if not report.ok:
+        raise ExerciseError(f"the frozen module gives other outputs than the eager model: {report.failures()[0].error}")
+    ops = len(graph_of(frozen).kinds())
+    _passed(f"frozen: {ops} ops, no attribute reads, and the same outputs as the eager model (to float precision).")
+
+
+def check_runs_in_cpp(path: str | Path, eager: nn.Module, inputs: list[torch.Tensor]) -> None:
+    """Lesson 04: the saved model gives the eager model's outputs in C++, on every input."""
+    from . import cpp
+
+    path = Path(path)
+    if not path.is_file():
+        raise ExerciseError(f"there is no file {path}: save the traced or scripted model there first")
+    candidate = cpp.candidate(path)
+    report = crosscheck(eager.eval(), {"C++": candidate}, inputs)
+    if report.ok:
+        sizes = sorted({int(x.shape[0]) for x in inputs})
+        _passed(f"run_model gives the eager outputs on all {len(inputs)} inputs (batch sizes {sizes}).")
+        return
+    bad = report.failures()[0]
+    if bad.error and "pickle" in bad.error:
+        raise ExerciseError("C++ cannot load a torch.save() pickle: save the traced or scripted module with .save(path)")
+    passed_sizes = sorted({int(inputs[r.input_index].shape[0]) for r in report.rows if r.passed})
+    failed_size = int(inputs[bad.input_index].shape[0])
+    if passed_sizes:
+        raise ExerciseError(
+            f"C++ is right for batch sizes {passed_sizes} but not {failed_size} ({bad.error}): a size was frozen into the trace. "
+            "Keep sizes symbolic (x.flatten(1), x.size(0)) and trace again, or script the model."
+        )
+    raise ExerciseError(f"C++ differs from the eager model on input {bad.input_index}: {bad.error}")

@@ -395,8 +395,12 @@ def draw_graph(
         label = n.label if len(n.label) <= 18 else n.label[:17] + "…"
         ax.text(x, y, label, ha="center", va="center", fontsize=7.5, zorder=3, weight="bold" if n.kind in ("input", "output") else None)
 
-    ax.set_xlim(-box_w, (n_cols - 1) * dx + box_w)
-    ax.set_ylim(-(n_layers - 1) * dy - box_h, box_h + 0.3)
+    # One data unit is one inch. In axes of the caller's, keep that scale where they are
+    # large enough (so two graphs side by side are drawn alike), top-left aligned.
+    width_needed, height_needed = (n_cols - 1) * dx + 2 * box_w, (n_layers - 1) * dy + 2 * box_h + 0.3
+    size = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted())
+    ax.set_xlim(-box_w, -box_w + max(width_needed, size.width))
+    ax.set_ylim(box_h + 0.3 - max(height_needed, size.height), box_h + 0.3)
     ax.set_aspect("auto")
     ax.axis("off")
     if legend:
