@@ -105,6 +105,7 @@ def _first_error(output: str) -> str:
 
 
 def _failure(step: str, output: str) -> CppBuildError:
+    output = re.sub(r"\x1b\[[0-9;]*m", "", output)  # colours, which CMake and compilers add in some terminals
     flat = re.sub(r"\s+", " ", output)  # CMake wraps its messages over several lines
     hint = next((h for pattern, h in _HINTS if re.search(pattern, flat, re.I)), "Read the first error above; run lessonkit.doctor() to check the tool-chain.")
     return CppBuildError(f"{step} failed: {_first_error(output)}\nhint: {hint}")

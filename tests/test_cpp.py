@@ -130,6 +130,21 @@ def test_bad_input_gets_one_clear_message_and_no_output(programs, models, tmp_pa
     assert not out.exists() and not Path(str(out) + ".partial").exists()
 
 
+def test_extension_operator_missing_in_cpp(programs, tmp_path):
+    import torchvision
+
+    class Boxes(nn.Module):
+        def forward(self, boxes: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+            return torchvision.ops.nms(boxes, scores, 0.5)
+
+    path = tmp_path / "nms.pt"
+    torch.jit.script(Boxes()).save(str(path))
+    boxes, scores = torch.tensor([[0.0, 0, 10, 10], [1, 1, 11, 11]]), torch.tensor([0.9, 0.8])
+    with pytest.raises(cpp.CppRunError, match=r"Unknown builtin op: torchvision::nms\. The model calls an operator from an extension library") as info:
+        cpp.run(path, (boxes, scores))
+    assert "\n" not in str(info.value)
+
+
 def test_unwritable_output(programs, models, tmp_path):
     inputs = tmp_path / "in.pt"
     torch.save([torch.randn(2, 4)], inputs)

@@ -133,3 +133,86 @@ def test_scriptable_classifier(capsys):
         lessonkit.check_scriptable_classifier(torch.jit.script(wrong), wrong)
     with pytest.raises(ExerciseError, match="differs from the eager one"):
         lessonkit.check_scriptable_classifier(torch.jit.script(model), Exported().eval())
+
+
+class TinyCNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(4, 3))
+
+    def forward(self, x):
+        return self.head(torch.relu(self.bn(self.conv(x))))
+
+
+def test_saved_with_metadata(tmp_path, capsys):
+    names = ["a", "b", "c"]
+    model = torch.jit.script(TinyCNN().eval())
+    good = tmp_path / "good.pt"
+    model.save(str(good), _extra_files={"classes.txt": "a\nb\nc", "input_shape.txt": "1,1,8,8"})
+    lessonkit.check_saved_with_metadata(good, names)
+    assert "3 class names" in capsys.readouterr().out
+    with pytest.raises(ExerciseError, match="there is no file"):
+        lessonkit.check_saved_with_metadata(tmp_path / "missing.pt", names)
+    pickle = tmp_path / "pickle.pt"
+    torch.save(TinyCNN(), pickle)
+    with pytest.raises(ExerciseError, match="torch.save\\(\\) pickle"):
+        lessonkit.check_saved_with_metadata(pickle, names)
+    bare = tmp_path / "bare.pt"
+    model.save(str(bare))
+    with pytest.raises(ExerciseError, match="no extra file classes.txt"):
+        lessonkit.check_saved_with_metadata(bare, names)
+    shuffled = tmp_path / "shuffled.pt"
+    model.save(str(shuffled), _extra_files={"classes.txt": "b\na\nc", "input_shape.txt": "1,1,8,8"})
+    with pytest.raises(ExerciseError, match="one per line, in order"):
+        lessonkit.check_saved_with_metadata(shuffled, names)
+    bad_shape = tmp_path / "shape.pt"
+    model.save(str(bad_shape), _extra_files={"classes.txt": "a\nb\nc", "input_shape.txt": "1x1x8x8"})
+    with pytest.raises(ExerciseError, match="comma-separated whole numbers"):
+        lessonkit.check_saved_with_metadata(bad_shape, names)
+    wrong_shape = tmp_path / "wrong.pt"
+    model.save(str(wrong_shape), _extra_files={"classes.txt": "a\nb\nc", "input_shape.txt": "1,3,8,8"})
+    with pytest.raises(ExerciseError, match="does not accept an input of the saved shape"):
+        lessonkit.check_saved_with_metadata(wrong_shape, names)
+
+
+def test_frozen(capsys):
+    torch.manual_seed(0)
+    model = TinyCNN()
+    example = torch.randn(2, 1, 8, 8)
+    lessonkit.check_frozen(torch.jit.freeze(torch.jit.script(model.eval())), model, example)
+    assert "no attribute reads" in capsys.readouterr().out
+    with pytest.raises(ExerciseError, match="torch.jit.freeze"):
+        lessonkit.check_frozen(torch.jit.script(model.eval()), model, example)
+    with pytest.raises(ExerciseError, match="expected a frozen ScriptModule, got TinyCNN"):
+        lessonkit.check_frozen(model, model, example)
+    other = TinyCNN().eval()
+    with pytest.raises(ExerciseError, match="other outputs than the eager model"):
+        lessonkit.check_frozen(torch.jit.freeze(torch.jit.script(other)), model, example)
+
+
+class BatchBakedNorm(nn.Module):
+    def forward(self, x):
+        flat = x.view(int(x.shape[0]), -1)
+        return flat / flat.norm(dim=1, keepdim=True)
+
+
+def test_runs_in_cpp(tmp_path, capsys):
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(4, 3)).eval()
+    path = tmp_path / "mlp.pt"
+    torch.jit.script(mlp).save(str(path))
+    lessonkit.check_runs_in_cpp(path, mlp, [torch.randn(1, 4), torch.randn(5, 4)])
+    assert "batch sizes [1, 5]" in capsys.readouterr().out
+    pickle = tmp_path / "pickle.pt"
+    torch.save(mlp, pickle)
+    with pytest.raises(ExerciseError, match="cannot load a torch.save\\(\\) pickle"):
+        lessonkit.check_runs_in_cpp(pickle, mlp, [torch.randn(1, 4)])
+    baked = tmp_path / "baked.pt"
+    with pytest.warns(torch.jit.TracerWarning):
+        torch.jit.trace(BatchBakedNorm(), torch.randn(2, 3, 4)).save(str(baked))
+    with pytest.raises(ExerciseError, match=r"right for batch sizes \[2\] but not 1 .*a size was frozen into the trace"):
+        lessonkit.check_runs_in_cpp(baked, BatchBakedNorm(), [torch.randn(n, 3, 4) for n in (1, 2, 5)])
+    with pytest.raises(ExerciseError, match="there is no file"):
+        lessonkit.check_runs_in_cpp(tmp_path / "none.pt", mlp, [torch.randn(1, 4)])

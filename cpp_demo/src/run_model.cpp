@@ -138,6 +138,17 @@ torch::jit::script::Module load_model(const std::string& path, torch::jit::Extra
       throw Failure{path + " is not a TorchScript archive (not a complete zip file: " + why + ")"};
     }
     throw Failure{"cannot load the model " + path + ": " + why};
+  } catch (const std::exception& e) {  // compiling the archive's code failed
+    std::istringstream lines(e.what());
+    std::string why;
+    while (why.find_first_not_of(" \t") == std::string::npos && std::getline(lines, why)) {
+    }
+    if (why.find("Unknown builtin op") != std::string::npos) {
+      throw Failure{"cannot load the model " + path + ": " + why +
+                    " The model calls an operator from an extension library (such as torchvision's); "
+                    "link that library into this program, or keep the operator out of the saved model."};
+    }
+    throw Failure{"cannot load the model " + path + ": " + why};
   }
 }
 
