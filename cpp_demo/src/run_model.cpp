@@ -11,35 +11,22 @@
 // Every failure prints one line starting with "error:" and exits with status 1 (2 for bad
 // arguments); OUTPUTS.pt is only written, whole, when everything worked.
 #include <ATen/Parallel.h>
-#include <caffe2/serialize/inline_container.h>
-#include <torch/script.h>
-#include <torch/serialize.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
-#include <sstream>
-#include <string>
-#include <vector>
 
-namespace fs = std::filesystem;
+#include "common.h"
 
 namespace {
+
+using namespace demo;
 
 struct Args {
   std::string model, inputs, outputs;
   int repeat = 1;
   std::optional<int> threads;
-};
-
-// A failure to report: one line for the user, an exit status for the shell.
-struct Failure {
-  std::string message;
-  int status = 1;
 };
 
 constexpr const char* kUsage = "usage: run_model MODEL.pt INPUTS.pt OUTPUTS.pt [--repeat N] [--threads N]";
@@ -80,78 +67,6 @@ Args parse(int argc, const char* argv[]) {
   return args;
 }
 
-// The first sentence of a c10::Error, without the C++ backtrace and advice LibTorch appends.
-std::string first_line(const c10::Error& e) {
-  std::string text = e.what_without_backtrace();
-  std::string line = text.substr(0, text.find('\n'));
-  if (line.empty()) line = text;
-  std::size_t stop = line.find(". ");
-  return stop == std::string::npos ? line : line.substr(0, stop + 1);
-}
-
-// Errors from running TorchScript code (std::runtime_error, not always c10::Error) start with a
-// TorchScript traceback and end with the real cause: keep that last line.
-std::string cause(const std::string& text) {
-  std::istringstream lines(text);
-  std::string line, last;
-  while (std::getline(lines, line)) {
-    std::size_t start = line.find_first_not_of(" \t");
-    if (start != std::string::npos) last = line.substr(start);
-  }
-  return last.empty() ? text : last;
-}
-
-void require_file(const std::string& path, const std::string& what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw Failure{what + " file not found: " + path};
-  if (!fs::is_regular_file(path, ec)) throw Failure{what + " is not a file: " + path};
-}
-
-std::vector<char> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Failure{"cannot read " + path};
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The names of the extra files stored in the archive ("extra/NAME").
-torch::jit::ExtraFilesMap extra_file_names(const std::string& path) {
-  torch::jit::ExtraFilesMap names;
-  caffe2::serialize::PyTorchStreamReader reader(path);
-  for (const std::string& record : reader.getAllRecords()) {
-    if (record.rfind("extra/", 0) == 0) names[record.substr(6)] = "";
-  }
-  return names;
-}
-
-torch::jit::script::Module load_model(const std::string& path, torch::jit::ExtraFilesMap& extra) {
-  require_file(path, "model");
-  try {
-    extra = extra_file_names(path);
-    return torch::jit::load(path, torch::kCPU, extra);
-  } catch (const c10::Error& e) {
-    std::string why = first_line(e);
-    if (why.find("constants.pkl") != std::string::npos) {
-      throw Failure{path + " is not a TorchScript archive but a torch.save() pickle of a Python model. "
-                    "Save it for C++ with torch.jit.save(torch.jit.script(model), path) or traced.save(path)."};
-    }
-    if (why.find("zip archive") != std::string::npos || why.find("central directory") != std::string::npos) {
-      throw Failure{path + " is not a TorchScript archive (not a complete zip file: " + why + ")"};
-    }
-    throw Failure{"cannot load the model " + path + ": " + why};
-  } catch (const std::exception& e) {  // compiling the archive's code failed
-    std::istringstream lines(e.what());
-    std::string why;
-    while (why.find_first_not_of(" \t") == std::string::npos && std::getline(lines, why)) {
-    }
-    if (why.find("Unknown builtin op") != std::string::npos) {
-      throw Failure{"cannot load the model " + path + ": " + why +
-                    " The model calls an operator from an extension library (such as torchvision's); "
-                    "link that library into this program, or keep the operator out of the saved model."};
-    }
-    throw Failure{"cannot load the model " + path + ": " + why};
-  }
-}
-
 std::vector<torch::jit::IValue> load_inputs(const std::string& path) {
   require_file(path, "inputs");
   torch::jit::IValue saved;
@@ -171,12 +86,6 @@ std::vector<torch::jit::IValue> load_inputs(const std::string& path) {
     }
   }
   return inputs;
-}
-
-std::string describe(const at::Tensor& t) {
-  std::ostringstream out;
-  out << t.sizes() << ' ' << t.scalar_type();
-  return out.str();
 }
 
 // Outputs become tensors and (nested) tuples of tensors: what torch.load(weights_only=True)
@@ -211,28 +120,6 @@ void print_outputs(const torch::jit::IValue& out, const std::string& name) {
     for (std::size_t i = 0; i < items.size(); ++i) print_outputs(items[i], name + "[" + std::to_string(i) + "]");
   } else {
     for (const auto& item : out.toGenericDict()) print_outputs(item.value(), name + "['" + item.key().toStringRef() + "']");
-  }
-}
-
-void save_outputs(const torch::jit::IValue& outputs, const std::string& path) {
-  std::vector<char> bytes = torch::pickle_save(outputs);
-  // Write beside the target, then rename: a failure never leaves a partial OUTPUTS.pt.
-  std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary);
-    if (!out) throw Failure{"cannot write the outputs to " + path + " (does the folder exist, and may we write there?)"};
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      out.close();
-      fs::remove(partial);
-      throw Failure{"writing " + path + " failed (disk full?)"};
-    }
-  }
-  std::error_code ec;
-  fs::rename(partial, path, ec);
-  if (ec) {
-    fs::remove(partial);
-    throw Failure{"cannot write the outputs to " + path + ": " + ec.message()};
   }
 }
 
@@ -275,7 +162,7 @@ int run(const Args& args) {
   }
   torch::jit::IValue saveable = to_saveable(outputs);
   print_outputs(saveable, "output");
-  save_outputs(saveable, args.outputs);
+  save_pickled(saveable, args.outputs);
   std::cout << "wrote:   " << args.outputs << '\n';
   return 0;
 }
@@ -283,16 +170,5 @@ int run(const Args& args) {
 }  // namespace
 
 int main(int argc, const char* argv[]) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const Failure& f) {
-    std::cerr << "error: " << f.message << '\n';
-    return f.status;
-  } catch (const c10::Error& e) {
-    std::cerr << "error: " << first_line(e) << '\n';
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return 1;
-  }
+  return demo::report_failures([&] { return run(parse(argc, argv)); });
 }
