@@ -9,17 +9,20 @@ Each module maps to a lesson concept:
 - `tracing`: what tracing got wrong, in plain words (`trace_report`)
 - `exercises`: the checkers of the lessons' exercises (`check_*`)
 - `cpp`: build cpp_demo with CMake and run its programs (`cpp.build`, `cpp.run`, `cpp.candidate`)
+- `capstone`: the capstone's data split and model (`capstone.digits_split`, `capstone.DigitsCNN`)
 
 Importing lessonkit changes nothing: no warning filters, no matplotlib backend.
 """
 
-from . import cpp
+from . import capstone, cpp
 from .crosscheck import Comparison, CrosscheckReport, crosscheck
 from .deprecation import quiet_torchscript_deprecation
 from .environment import Check, DoctorReport, doctor
 from .exercises import (
     ExerciseError,
+    check_any_batch_in_cpp,
     check_any_batch_size,
+    check_class_names_in_cpp,
     check_frozen,
     check_halve_until_small,
     check_runs_in_cpp,
@@ -39,13 +42,16 @@ __all__ = [
     "Graph",
     "TraceProblem",
     "TraceReport",
+    "check_any_batch_in_cpp",
     "check_any_batch_size",
+    "check_class_names_in_cpp",
     "check_frozen",
     "check_halve_until_small",
     "check_runs_in_cpp",
     "check_saved_with_metadata",
     "check_scriptable_classifier",
     "check_sign_gate",
+    "capstone",
     "code_of",
     "cpp",
     "crosscheck",

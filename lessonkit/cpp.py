@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import torch
 
@@ -214,13 +214,23 @@ def run(model_path: str | Path, inputs: Any, *, repeat: int = 1, threads: int | 
     return _run_model(model_path, inputs, repeat, threads)[0]
 
 
-def latency(model_path: str | Path, inputs: Any, *, repeat: int = 50, threads: int | None = None) -> tuple[float, float]:
-    """Median and minimum milliseconds per `forward` call in C++, after one warm-up call."""
+class Latency(NamedTuple):
+    """Milliseconds per `forward` call, over the repeats after three warm-up calls."""
+
+    median: float
+    min: float
+    p25: float
+    p75: float
+
+
+def latency(model_path: str | Path, inputs: Any, *, repeat: int = 50, threads: int | None = None) -> Latency:
+    """How long `forward` takes in C++ (run_model --repeat): median, minimum and quartiles in ms."""
     stdout = _run_model(model_path, inputs, max(repeat, 2), threads)[1]
-    match = re.search(r"latency: median ([\d.e+-]+) ms, min ([\d.e+-]+) ms", stdout)
+    number = r"([\d.e+-]+) ms"
+    match = re.search(rf"latency: median {number}, min {number}, p25 {number}, p75 {number}", stdout)
     if match is None:
         raise CppRunError(f"run_model printed no latency:\n{stdout}", 0)
-    return float(match.group(1)), float(match.group(2))
+    return Latency(*(float(g) for g in match.groups()))
 
 
 def candidate(model_path: str | Path, *, threads: int | None = None) -> Callable[..., Any]:

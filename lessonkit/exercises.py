@@ -230,3 +230,37 @@ def check_runs_in_cpp(path: str | Path, eager: nn.Module, inputs: list[torch.Ten
             "Keep sizes symbolic (x.flatten(1), x.size(0)) and trace again, or script the model."
         )
     raise ExerciseError(f"C++ differs from the eager model on input {bad.input_index}: {bad.error}")
+
+
+def check_any_batch_in_cpp(path: str | Path, eager: nn.Module, batches: list[torch.Tensor]) -> None:
+    """Lesson 05: evidence that the saved model takes any batch size in C++ (three sizes or more, one of them 1)."""
+    sizes = sorted({int(b.shape[0]) for b in batches}) if batches else []
+    if len(sizes) < 3 or 1 not in sizes:
+        raise ExerciseError(f"use at least three different batch sizes, one of them 1 (a single image); you used {sizes}")
+    check_runs_in_cpp(path, eager, batches)
+
+
+def check_class_names_in_cpp(path: str | Path, names: list[str], images: torch.Tensor) -> None:
+    """Lesson 05: the classify app prints the class names saved in the archive, for the right classes."""
+    import re
+    import tempfile
+
+    from . import cpp
+
+    with tempfile.TemporaryDirectory(prefix="lessonkit-names-") as tmp:
+        images_file = Path(tmp) / "images.pt"
+        torch.save(images, images_file)
+        try:
+            stdout = cpp.run_program([path, "--tensor", images_file], name="classify")
+        except cpp.CppRunError as exc:
+            raise ExerciseError(f"classify failed: {exc}") from exc
+    printed = re.findall(r"\]: (.+?)  \(", stdout)
+    if len(printed) != len(images):
+        raise ExerciseError(f"classify printed {len(printed)} predictions for {len(images)} images:\n{stdout}")
+    with torch.no_grad():
+        expected = [names[int(i)] for i in torch.jit.load(str(path))(images).argmax(1)]
+    if printed != expected:
+        if all(p.isdigit() for p in printed):
+            raise ExerciseError("classify printed digits, not your names: save classes.txt with one of your names per line")
+        raise ExerciseError(f"classify printed {printed[:5]}..., expected {expected[:5]}...: are the names in the order of the model's outputs?")
+    _passed(f"classify prints your class names: {', '.join(dict.fromkeys(printed))}.")

@@ -88,8 +88,8 @@ def test_summary_shows_shapes_and_metadata(programs, models, tmp_path):
 
 
 def test_latency(programs, models):
-    median, fastest = cpp.latency(models["mlp"], torch.randn(8, 4), repeat=20, threads=1)
-    assert 0 < fastest <= median
+    timing = cpp.latency(models["mlp"], torch.randn(8, 4), repeat=20, threads=1)
+    assert 0 < timing.min <= timing.p25 <= timing.median <= timing.p75
 
 
 def _bad(tmp_path, models):

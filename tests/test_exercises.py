@@ -216,3 +216,40 @@ def test_runs_in_cpp(tmp_path, capsys):
         lessonkit.check_runs_in_cpp(baked, BatchBakedNorm(), [torch.randn(n, 3, 4) for n in (1, 2, 5)])
     with pytest.raises(ExerciseError, match="there is no file"):
         lessonkit.check_runs_in_cpp(tmp_path / "none.pt", mlp, [torch.randn(1, 4)])
+
+
+def test_any_batch_in_cpp_needs_three_sizes_and_a_single_image(tmp_path, capsys):
+    torch.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(4, 3)).eval()
+    path = tmp_path / "mlp.pt"
+    torch.jit.script(mlp).save(str(path))
+    with pytest.raises(ExerciseError, match=r"at least three different batch sizes, one of them 1 .*you used \[2, 5\]"):
+        lessonkit.check_any_batch_in_cpp(path, mlp, [torch.randn(2, 4), torch.randn(5, 4)])
+    with pytest.raises(ExerciseError, match=r"you used \[2, 3, 5\]"):
+        lessonkit.check_any_batch_in_cpp(path, mlp, [torch.randn(n, 4) for n in (2, 3, 5)])
+    lessonkit.check_any_batch_in_cpp(path, mlp, [torch.randn(n, 4) for n in (1, 3, 9)])
+    assert "batch sizes [1, 3, 9]" in capsys.readouterr().out
+
+
+def test_class_names_in_cpp(tmp_path, capsys):
+    from lessonkit.capstone import DigitsCNN
+
+    torch.manual_seed(0)
+    model = torch.jit.script(DigitsCNN().eval())
+    names = [f"n{i}" for i in range(10)]
+    images = torch.rand(6, 1, 8, 8) * 16
+    named, digits, reversed_ = tmp_path / "named.pt", tmp_path / "digits.pt", tmp_path / "reversed.pt"
+    shape = "height=8\nwidth=8\npixel_max=16"
+    model.save(str(named), _extra_files={"classes.txt": "\n".join(names), "input.txt": shape})
+    model.save(str(digits), _extra_files={"classes.txt": "\n".join(map(str, range(10))), "input.txt": shape})
+    model.save(str(reversed_), _extra_files={"classes.txt": "\n".join(reversed(names)), "input.txt": shape})
+    lessonkit.check_class_names_in_cpp(named, names, images)
+    assert "classify prints your class names" in capsys.readouterr().out
+    with pytest.raises(ExerciseError, match="printed digits, not your names"):
+        lessonkit.check_class_names_in_cpp(digits, names, images)
+    with pytest.raises(ExerciseError, match="in the order of the model's outputs"):
+        lessonkit.check_class_names_in_cpp(reversed_, names, images)
+    with pytest.raises(ExerciseError, match="classify failed: .*lacks extra/classes.txt"):
+        bare = tmp_path / "bare.pt"
+        model.save(str(bare))
+        lessonkit.check_class_names_in_cpp(bare, names, images)

@@ -5,7 +5,8 @@
 // MODEL.pt    a TorchScript archive (torch.jit.save, or .save() on a traced or scripted module)
 // INPUTS.pt   a list of tensors written by Python's torch.save([x1, x2, ...]): forward's arguments
 // OUTPUTS.pt  written with torch::pickle_save: Python's torch.load reads it (a tensor, or a tuple)
-// --repeat N  call forward N times after one warm-up call and print the median and minimum latency
+// --repeat N  call forward N more times after three warm-up calls (TorchScript optimizes a graph
+//             during its first calls) and print the median, minimum and quartile latencies
 // --threads N the number of threads LibTorch's operators may use
 //
 // Every failure prints one line starting with "error:" and exits with status 1 (2 for bad
@@ -150,6 +151,7 @@ int run(const Args& args) {
   };
   torch::jit::IValue outputs = call();
   if (args.repeat > 1) {
+    for (int i = 0; i < 2; ++i) outputs = call();  // with the call above: three warm-up calls
     std::vector<double> ms;
     for (int i = 0; i < args.repeat; ++i) {
       auto start = std::chrono::steady_clock::now();
@@ -157,8 +159,9 @@ int run(const Args& args) {
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
     std::sort(ms.begin(), ms.end());
-    std::cout << "latency: median " << ms[ms.size() / 2] << " ms, min " << ms.front() << " ms over " << args.repeat
-              << " calls, " << at::get_num_threads() << " threads\n";
+    auto quantile = [&](double q) { return ms[static_cast<std::size_t>(q * static_cast<double>(ms.size() - 1))]; };
+    std::cout << "latency: median " << quantile(0.5) << " ms, min " << ms.front() << " ms, p25 " << quantile(0.25)
+              << " ms, p75 " << quantile(0.75) << " ms over " << args.repeat << " calls, " << at::get_num_threads() << " threads\n";
   }
   torch::jit::IValue saveable = to_saveable(outputs);
   print_outputs(saveable, "output");
