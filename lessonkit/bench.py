@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -70,7 +70,7 @@ def bench_graphs(repeat: int = 3) -> list[tuple[str, int, float, float, float]]:
     return rows
 
 
-def _python_latency(fn: Callable[[torch.Tensor], object], x: "torch.Tensor", repeat: int, budget: float) -> list[float]:
+def _python_latency(fn: Callable[[Any], object], x: Any, repeat: int, budget: float) -> list[float]:
     """Milliseconds per call after warm-up; fewer repeats for slow calls, so a run stays within `budget` seconds."""
     import torch
 
