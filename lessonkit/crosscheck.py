@@ -86,9 +86,10 @@ def _fmt(x: float | None) -> str:
     return "0" if x == 0 else f"{x:.2e}"
 
 
-def _first_line(text: str, limit: int = 160) -> str:
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def _first_line(text: str, limit: int | None = 160) -> str:
+    """The first non-empty line, cut to `limit` characters (None: not cut)."""
+    line = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _error_line(exc: BaseException) -> str:

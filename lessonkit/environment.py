@@ -257,10 +257,10 @@ def check_cxx20(compiler: str | None = None) -> Check:
     if done.returncode != 0:
         first = next((ln for ln in (done.stderr + done.stdout).splitlines() if ln.strip()), "no message")
         return Check("C++20 compiler", "fail", f"{cxx} cannot compile C++20: {first}", "use a newer compiler (g++ 10+, clang 12+, MSVC 2019 16.10+)")
-    return Check("C++20 compiler", "ok", f"{cxx} ({_first_line([cxx, '--version']) if not msvc else 'MSVC'})")
+    return Check("C++20 compiler", "ok", f"{cxx} ({_command_first_line([cxx, '--version']) if not msvc else 'MSVC'})")
 
 
-def _first_line(cmd: list[str]) -> str:
+def _command_first_line(cmd: list[str]) -> str:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
@@ -274,7 +274,7 @@ def check_cmake() -> Check:
     fix = "`pip install cmake`, `conda install -c conda-forge cmake`, or your system's package (`sudo apt install cmake`, `brew install cmake`)"
     if cmake is None:
         return Check("CMake", "fail", "cmake is not on PATH", fix)
-    line = _first_line([cmake, "--version"])
+    line = _command_first_line([cmake, "--version"])
     version = _version_tuple(line.rsplit(" ", 1)[-1]) if "version" in line else ()
     if not version:
         return Check("CMake", "fail", f"{cmake} did not report a version ({line})", fix)

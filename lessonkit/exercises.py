@@ -7,13 +7,13 @@ raises `ExerciseError` with a hint aimed at the mistake it found.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 import torch
 from torch import nn
 
 from .crosscheck import crosscheck
 from .graph import graph_of
+from .tracing import trace_report
 
 
 class ExerciseError(AssertionError):
@@ -24,20 +24,14 @@ def _passed(message: str) -> None:
     print(f"Correct! {message}")
 
 
-def _trace_recording(model: nn.Module, example: torch.Tensor) -> tuple[torch.jit.ScriptModule, list[str]]:
-    """Trace, returning the trace and the TracerWarning messages (which are shown as well)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", torch.jit.TracerWarning)
-        try:
-            traced = torch.jit.trace(model, example)
-        except Exception as exc:
-            raise ExerciseError(f"torch.jit.trace failed on your model: {type(exc).__name__}: {exc}") from exc
-    tracer = []
-    for w in caught:
-        if issubclass(w.category, torch.jit.TracerWarning):
-            tracer.append(str(w.message).split(".")[0])
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return traced, tracer
+def _traced(model: nn.Module, example: torch.Tensor) -> tuple[torch.jit.ScriptModule, set[str]]:
+    """Trace through trace_report (so the warnings are shown); return the trace and the problem kinds."""
+    try:
+        report = trace_report(model, example)
+    except Exception as exc:
+        raise ExerciseError(f"torch.jit.trace failed on your model: {type(exc).__name__}: {exc}") from exc
+    assert report.traced is not None  # without check inputs, trace_report either traces or raises
+    return report.traced, {p.kind for p in report.problems}
 
 
 def _require_module(model: object, what: str) -> nn.Module:
@@ -58,8 +52,8 @@ def check_sign_gate(model: nn.Module) -> None:
     model = _require_module(model, "your SignGate")
     if isinstance(model, torch.jit.ScriptModule):
         raise ExerciseError("pass the eager SignGate(): the checker traces it itself, with a positive example")
-    traced, tracer = _trace_recording(model, torch.ones(2, 3))
-    if any("Python boolean" in m for m in tracer):
+    traced, problems = _traced(model, torch.ones(2, 3))
+    if "data-dependent control flow" in problems:
         raise ExerciseError(
             "forward still turns a tensor into a Python bool (an `if` on a tensor), so tracing recorded one branch. "
             "Compute both results and choose with torch.where(x.sum() > 0, x * 2, x - 1)."
@@ -83,8 +77,8 @@ def check_any_batch_size(model: nn.Module) -> None:
     """Lesson 01: a model whose trace (made with batch 2) works for any batch size."""
     model = _require_module(model, "your model")
     model.eval()
-    traced, tracer = _trace_recording(model, torch.randn(2, 3, 4))
-    if any("Python integer" in m or "Python number" in m for m in tracer):
+    traced, problems = _traced(model, torch.randn(2, 3, 4))
+    if "Python number taken from a tensor" in problems:
         raise ExerciseError(
             "forward still turns a size into a Python int (e.g. int(x.shape[0])), which the trace stores as a constant. "
             "Let the shape stay symbolic: x.flatten(1), or x.view(x.size(0), -1), or -1 for the batch dimension."

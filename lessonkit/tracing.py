@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import torch
 
-from .crosscheck import CrosscheckReport, crosscheck
+from .crosscheck import CrosscheckReport, _first_line, crosscheck
 
 _TORCH_DIR = str(Path(torch.__file__).parent)
 _LESSONKIT_DIR = str(Path(__file__).parent)
@@ -108,10 +108,6 @@ class TraceReport:
             for p in self.problems
         )
         return f"<p style='color:#b00020'><b>trace report: {len(self.problems)} problem(s)</b></p><ol>{items}</ol>"
-
-
-def _first_line(text: str) -> str:
-    return next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
 
 
 def _where(filename: str, lineno: int, function: str = "") -> str:
@@ -207,7 +203,7 @@ def _warning_problem(module: torch.nn.Module, w: warnings.WarningMessage) -> Tra
     where = ""
     if not w.filename.startswith(_TORCH_DIR):
         where = _where(w.filename, w.lineno, _function_at(module, w.filename, w.lineno))
-    said = _first_line(message).removesuffix(" Detailed error:")
+    said = _first_line(message, limit=None).removesuffix(" Detailed error:")
     mismatch = next((ln.strip() for ln in message.splitlines() if ln.startswith("Mismatched elements")), "")
     said += f" ({mismatch})" if mismatch else ""
     for pattern, kind, explanation, fix in _WARNING_RULES:
@@ -245,9 +241,9 @@ def trace_report(
             if "Graphs differed" in detail:
                 message = "TracingCheckError: the graphs traced from the check inputs differ from the example's"
             elif "Exception:" in detail:  # the check input crashed the trace: show the crash
-                message = "TracingCheckError: running the trace on a check input failed: " + _first_line(detail.split("Exception:", 1)[1])
+                message = "TracingCheckError: running the trace on a check input failed: " + _first_line(detail.split("Exception:", 1)[1], limit=None)
             else:
-                message = "TracingCheckError: " + _first_line(detail)
+                message = "TracingCheckError: " + _first_line(detail, limit=None)
             check_failed.append(
                 TraceProblem(
                     "the check inputs take another path",
