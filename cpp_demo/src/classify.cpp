@@ -114,13 +114,8 @@ std::string token(std::istream& in, const std::string& path) {
   return out;
 }
 
-int64_t whole_number(const std::string& text, const std::string& what, const std::string& path, int64_t least) {
-  try {
-    std::size_t used = 0;
-    long long value = std::stoll(text, &used);
-    if (used == text.size() && value >= least) return value;
-  } catch (const std::exception&) {
-  }
+int64_t pgm_number(const std::string& text, const std::string& what, const std::string& path, int64_t least) {
+  if (std::optional<long long> value = whole_number(text, least)) return *value;
   throw Failure{path + ": the PGM " + what + " should be a whole number of at least " + std::to_string(least) + ", got '" + text + "'"};
 }
 
@@ -133,9 +128,9 @@ at::Tensor read_pgm(const std::string& path, const Metadata& meta) {
   in.read(magic, 2);
   bool text = magic[0] == 'P' && magic[1] == '2', binary = magic[0] == 'P' && magic[1] == '5';
   if (!text && !binary) throw Failure{path + " is not a PGM image (it should start with P2 or P5)"};
-  int64_t width = whole_number(token(in, path), "width", path, 1);
-  int64_t height = whole_number(token(in, path), "height", path, 1);
-  int64_t maxval = whole_number(token(in, path), "maximum value", path, 1);
+  int64_t width = pgm_number(token(in, path), "width", path, 1);
+  int64_t height = pgm_number(token(in, path), "height", path, 1);
+  int64_t maxval = pgm_number(token(in, path), "maximum value", path, 1);
   if (maxval > 65535) throw Failure{path + ": a PGM maximum value is at most 65535, got " + std::to_string(maxval)};
   if (width != meta.width || height != meta.height) {
     throw Failure{path + " is " + std::to_string(width) + "x" + std::to_string(height) + " pixels; the model expects " +
@@ -145,7 +140,7 @@ at::Tensor read_pgm(const std::string& path, const Metadata& meta) {
   for (auto& pixel : pixels) {
     int64_t value;
     if (text) {
-      value = whole_number(token(in, path), "pixel value", path, 0);
+      value = pgm_number(token(in, path), "pixel value", path, 0);
     } else if (maxval < 256) {
       int c = in.get();
       if (c == EOF) throw Failure{path + ": the pixel data is truncated"};

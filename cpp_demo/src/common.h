@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,6 +44,17 @@ inline std::string cause(const std::string& text) {
     if (start != std::string::npos) last = line.substr(start);
   }
   return last.empty() ? text : last;
+}
+
+// The whole number `text` spells, if it is one and at least `least` (no trailing characters).
+inline std::optional<long long> whole_number(const std::string& text, long long least) {
+  try {
+    std::size_t used = 0;
+    long long value = std::stoll(text, &used);
+    if (used == text.size() && value >= least) return value;
+  } catch (const std::exception&) {  // not a number, or out of range
+  }
+  return std::nullopt;
 }
 
 inline void require_file(const std::string& path, const std::string& what) {

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <iostream>
 #include <optional>
 
@@ -33,13 +34,11 @@ struct Args {
 constexpr const char* kUsage = "usage: run_model MODEL.pt INPUTS.pt OUTPUTS.pt [--repeat N] [--threads N]";
 
 int positive_int(const std::string& option, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    int value = std::stoi(text, &used);
-    if (used == text.size() && value >= 1) return value;
-  } catch (const std::exception&) {
+  std::optional<long long> value = whole_number(text, 1);
+  if (!value || *value > std::numeric_limits<int>::max()) {
+    throw Failure{option + " needs a whole number of at least 1, got '" + text + "'\n" + kUsage, 2};
   }
-  throw Failure{option + " needs a whole number of at least 1, got '" + text + "'\n" + kUsage, 2};
+  return static_cast<int>(*value);
 }
 
 Args parse(int argc, const char* argv[]) {
